@@ -335,4 +335,3 @@ func containsAny(b []byte, secrets []string) bool {
 	}
 	return false
 }
-

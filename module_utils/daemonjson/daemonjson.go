@@ -41,9 +41,9 @@ type Request struct {
 // Edit is the outcome of a merge.
 type Edit struct {
 	configedit.Change
-	ChangedKeys     []string       // keys added, changed or removed
-	RestartKeys     []string       // the changed keys dockerd applies only at start
-	RestartRequired bool           // len(RestartKeys) > 0
+	ChangedKeys     []string        // keys added, changed or removed
+	RestartKeys     []string        // the changed keys dockerd applies only at start
+	RestartRequired bool            // len(RestartKeys) > 0
 	Config          *jsondoc.Object // the resulting configuration
 }
 
