@@ -6,7 +6,7 @@ TARBALL := dist/gating-containers-$(VERSION).tar.gz
 # Static, stripped and reproducible: the same source gives the same bytes.
 GOBUILD := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -buildvcs=false -ldflags="-s -w -buildid="
 
-.PHONY: all build collection install test unit smoke integration molecule lint clean
+.PHONY: all build collection install test unit smoke docs integration molecule lint bench clean
 all: build
 
 build:
@@ -20,7 +20,7 @@ install: collection
 	ansible-galaxy collection install --force $(TARBALL)
 
 # Everything CI runs.
-test: lint unit smoke integration molecule
+test: lint unit smoke docs integration molecule
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -29,6 +29,11 @@ unit:
 smoke: build
 	$(GO) test -count=1 -tags smoke ./tests/smoke/
 
+# ansible-doc renders every module and role of the installed collection.
+docs: install
+	@set -e; for m in $$(ls modules); do ansible-doc -t module gating.containers.$$m >/dev/null; echo "ansible-doc $$m: ok"; done
+	@set -e; for r in $$(ls roles); do [ -L roles/$$r ] || { ansible-doc -t role gating.containers.$$r >/dev/null; echo "ansible-doc role $$r: ok"; }; done
+
 integration: collection
 	tests/run-integration
 
@@ -36,9 +41,13 @@ molecule: install
 	tests/run-molecule
 
 lint: collection
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
+	@out=$$(gofmt -l modules module_utils tests); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 	$(GO) vet ./...
 	tests/run-ansible-lint
+
+# Per-task cost of a Go module against ansible.builtin.stat, in one run.
+bench: install
+	tests/bench/run
 
 clean:
 	rm -rf dist tests/output
