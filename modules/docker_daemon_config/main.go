@@ -46,10 +46,11 @@ func run(m *ansible.Module, p *params) (ansible.Result, error) {
 			m.Warn("%s changed keys dockerd only reads at start (%v): docker was not reloaded; restart it to apply them",
 				edit.Path, edit.RestartKeys)
 		} else if !m.CheckMode {
-			if err := reloadDocker(); err != nil {
+			reloaded, err := reloadDocker()
+			res.Set("reloaded", reloaded)
+			if err != nil {
 				return res, err
 			}
-			res.Set("reloaded", true)
 		}
 	}
 	return res, nil
