@@ -74,11 +74,13 @@ func Parse(data []byte) (*Object, error) {
 			err = errors.New("trailing data after the top-level value")
 		}
 	}
+	offset := d.InputOffset()
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		err = errors.New("unexpected end of input")
+		offset = int64(len(bytes.TrimRight(data, " \t\r\n")))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("malformed JSON at line %d: %w", lineAt(data, d.InputOffset()), err)
+		return nil, fmt.Errorf("malformed JSON at line %d: %w", lineAt(data, offset), err)
 	}
 	o, ok := v.(*Object)
 	if !ok {

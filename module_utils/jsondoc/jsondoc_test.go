@@ -26,12 +26,12 @@ func TestParseEmptyIsEmptyObject(t *testing.T) {
 
 func TestParseRejects(t *testing.T) {
 	cases := map[string]string{
-		"{\"a\": 1,\n":            "unexpected end of input",
-		"[1, 2]":                  "the top-level value is a list, not an object",
-		"{\"a\": 1} {\"b\": 2}":   "trailing data",
-		"{\"a\": 1, \"a\": 2}":    `duplicate key "a"`,
-		"{\n\"a\": 1,\n\"b\": x}": "malformed JSON at line 3",
-		"\"text\"":                "is a string, not an object",
+		"{\"a\": 1,\n  \"b\": [\n": "malformed JSON at line 2: unexpected end of input",
+		"[1, 2]":                   "the top-level value is a list, not an object",
+		"{\"a\": 1} {\"b\": 2}":    "trailing data",
+		"{\"a\": 1, \"a\": 2}":     `duplicate key "a"`,
+		"{\n\"a\": 1,\n\"b\": x}":  "malformed JSON at line 3",
+		"\"text\"":                 "is a string, not an object",
 	}
 	for in, want := range cases {
 		_, err := Parse([]byte(in))
