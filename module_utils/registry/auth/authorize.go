@@ -21,8 +21,12 @@ import (
 //     docker sends the user's Docker Hub credentials to a mirror.
 //   - None: pulls from repositories are allowed; the ping (/v2/), the
 //     catalog and anything that writes get the 401 challenge.
+//
+// A valid token need not cover what anyone may do: a cross-repository
+// mount asks for pull on the source with a token scoped to the target.
 func (a *Authority) Authorize(r *http.Request, s registry.Scope) error {
 	need, ping := needed(s)
+	public := !ping && need.Type == typeRepository && permitsAll(anonymous, need)
 	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	switch {
 	case strings.EqualFold(scheme, "Bearer"):
@@ -30,7 +34,7 @@ func (a *Authority) Authorize(r *http.Request, s registry.Scope) error {
 		if err != nil {
 			return a.challenge(r, need, ping, "invalid_token", err.Error())
 		}
-		if !ping && !covers(c.Access, need) {
+		if !ping && !public && !covers(c.Access, need) {
 			return a.challenge(r, need, ping, "insufficient_scope",
 				fmt.Sprintf("token does not grant %s", need))
 		}
@@ -52,7 +56,7 @@ func (a *Authority) Authorize(r *http.Request, s registry.Scope) error {
 			Message: fmt.Sprintf("user %q (%s access) may not %s", acct.name, acct.access, need),
 		}
 	}
-	if !ping && need.Type == typeRepository && permitsAll(anonymous, need) {
+	if public {
 		return nil
 	}
 	return a.challenge(r, need, ping, "", "authentication required")
