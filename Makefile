@@ -16,8 +16,10 @@ collection: build
 	@mkdir -p dist
 	ansible-galaxy collection build --force --output-path dist .
 
+# Into Ansible's default path for the user, or the first directory of
+# ANSIBLE_COLLECTIONS_PATH when that is set.
 install: collection
-	ansible-galaxy collection install --force $(TARBALL)
+	ansible-galaxy collection install --force $(if $(ANSIBLE_COLLECTIONS_PATH),-p $(firstword $(subst :, ,$(ANSIBLE_COLLECTIONS_PATH)))) $(TARBALL)
 
 # Everything CI runs.
 test: lint unit smoke docs integration molecule
