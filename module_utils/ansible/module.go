@@ -55,6 +55,20 @@ type Result struct {
 	Diffs   []Diff
 	Facts   map[string]any
 	Values  map[string]any
+	// Secrets are return values that carry a secret on purpose, such as a
+	// generated password in the record consumers need: the no_log masking
+	// of the other values skips them. The task returning them should be
+	// no_log.
+	Secrets map[string]any
+}
+
+// SetSecret records a return value that is exempt from no_log masking.
+func (r *Result) SetSecret(key string, value any) *Result {
+	if r.Secrets == nil {
+		r.Secrets = map[string]any{}
+	}
+	r.Secrets[key] = value
+	return r
 }
 
 // Set records a return value and returns the result, for chaining.
@@ -143,12 +157,16 @@ func execute[P any](argv []string, run RunFunc[P], opts []Setting) (out map[stri
 		return failure(fmt.Sprintf("internal error in module %s: %v", name, err))
 	}
 	secrets := noLogValues(spec, args)
+	var exempt map[string]any
 	defer func() {
 		if p := recover(); p != nil {
 			out = failure(fmt.Sprintf("module %s crashed: %v", name, p))
 			out["exception"] = string(debug.Stack())
 		}
 		out = mask(out, secrets).(map[string]any)
+		for k, v := range exempt {
+			out[k] = v
+		}
 		out["invocation"] = map[string]any{"module_args": invocation(spec, args)}
 	}()
 	if err := decode(shortName(name), spec, args, &params); err != nil {
@@ -159,6 +177,7 @@ func execute[P any](argv []string, run RunFunc[P], opts []Setting) (out map[stri
 			"msg": fmt.Sprintf("remote module (%s) does not support check mode", shortName(name))}
 	}
 	res, runErr := run(m, &params)
+	exempt = res.Secrets
 	return m.render(res, runErr)
 }
 

@@ -160,6 +160,17 @@ func TestExecuteNoLogMasked(t *testing.T) {
 	require.Equal(t, "********", res["diff"].(map[string]any)["after"])
 }
 
+func TestExecuteSecretsAreNotMasked(t *testing.T) {
+	_, res := runModule(t, func(m *Module, p *testParams) (Result, error) {
+		var r Result
+		r.SetSecret("record", map[string]any{"password": p.Password})
+		r.Set("other", p.Password)
+		return r, nil
+	}, map[string]any{"name": "x", "password": "given-pw"})
+	require.Equal(t, map[string]any{"password": "given-pw"}, res["record"])
+	require.Equal(t, "********", res["other"])
+}
+
 func TestExecuteCheckMode(t *testing.T) {
 	_, res := runModule(t, echo, map[string]any{"name": "x", "_ansible_check_mode": true})
 	require.Equal(t, true, res["check_mode"])
