@@ -6,7 +6,7 @@ TARBALL := dist/gating-containers-$(VERSION).tar.gz
 # Static, stripped and reproducible: the same source gives the same bytes.
 GOBUILD := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -buildvcs=false -ldflags="-s -w -buildid="
 
-.PHONY: all build collection install test unit smoke docs integration molecule lint bench clean
+.PHONY: all build collection install test unit smoke docs conformance integration molecule lint bench clean
 all: build
 
 build:
@@ -22,7 +22,7 @@ install: collection
 	ansible-galaxy collection install --force $(if $(ANSIBLE_COLLECTIONS_PATH),-p $(firstword $(subst :, ,$(ANSIBLE_COLLECTIONS_PATH)))) $(TARBALL)
 
 # Everything CI runs.
-test: lint unit smoke docs integration molecule
+test: lint unit smoke docs conformance integration molecule
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -35,6 +35,10 @@ smoke: build
 docs: install
 	@set -e; for m in $$(ls modules); do ansible-doc -t module gating.containers.$$m >/dev/null; echo "ansible-doc $$m: ok"; done
 	@set -e; for r in $$(ls roles); do [ -L roles/$$r ] || { ansible-doc -t role gating.containers.$$r >/dev/null; echo "ansible-doc role $$r: ok"; }; done
+
+# The official OCI distribution-spec suite against the real registry binary.
+conformance: build
+	tests/conformance/run
 
 integration: collection
 	tests/run-integration
