@@ -6,7 +6,7 @@ TARBALL := dist/gating-containers-$(VERSION).tar.gz
 # Static, stripped and reproducible: the same source gives the same bytes.
 GOBUILD := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -buildvcs=false -ldflags="-s -w -buildid="
 
-.PHONY: all build collection install test unit smoke docs conformance integration molecule lint bench clean
+.PHONY: all build collection install test unit smoke docs conformance e2e fuzz integration molecule lint bench clean
 all: build
 
 build:
@@ -22,7 +22,7 @@ install: collection
 	ansible-galaxy collection install --force $(if $(ANSIBLE_COLLECTIONS_PATH),-p $(firstword $(subst :, ,$(ANSIBLE_COLLECTIONS_PATH)))) $(TARBALL)
 
 # Everything CI runs.
-test: lint unit smoke docs conformance integration molecule
+test: lint unit smoke docs conformance e2e fuzz integration molecule
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -39,6 +39,14 @@ docs: install
 # The official OCI distribution-spec suite against the real registry binary.
 conformance: build
 	tests/conformance/run
+
+# The registry binary with real clients (skopeo, docker), attacks and kill -9.
+e2e: build
+	$(GO) test -count=1 -tags e2e ./tests/registry/
+
+# Every fuzz target, briefly (FUZZTIME per target, default 5s).
+fuzz:
+	tests/run-fuzz
 
 integration: collection
 	tests/run-integration
