@@ -117,6 +117,9 @@ func (e Endpoint) TLSConfig() (*tls.Config, error) {
 	return cfg, nil
 }
 
+// ErrNoCertificate marks a CA (text or file) without a PEM certificate.
+var ErrNoCertificate = errors.New("no PEM certificate in it")
+
 // caSet is the endpoint's own CAs.
 type caSet struct {
 	pool  *x509.CertPool
@@ -155,7 +158,7 @@ func (e Endpoint) caPool() (*caSet, error) {
 		set.certs = append(set.certs, c)
 	}
 	if len(set.certs) == 0 {
-		return nil, fmt.Errorf("%s: no PEM certificate in it", source)
+		return nil, fmt.Errorf("%s: %w", source, ErrNoCertificate)
 	}
 	return set, nil
 }
@@ -196,6 +199,17 @@ func (v *verifier) verify(host string, certs []*x509.Certificate) error {
 // for bulk data, and plain HTTP refused unless the endpoint is insecure.
 // Authentication is not part of it (see Authenticator).
 func (e Endpoint) Transport(jobs int) (http.RoundTripper, error) {
+	t, err := e.HTTPTransport(jobs)
+	if err != nil {
+		return nil, err
+	}
+	return &guard{inner: t, insecure: e.Insecure}, nil
+}
+
+// HTTPTransport is Transport without the refusal of plain HTTP, for
+// callers whose URLs settle the scheme themselves (an API URL the user
+// gave; a loopback registry that docker, too, reaches without TLS).
+func (e Endpoint) HTTPTransport(jobs int) (*http.Transport, error) {
 	cas, err := e.caPool()
 	if err != nil {
 		return nil, err
@@ -258,7 +272,7 @@ func (e Endpoint) Transport(jobs int) (http.RoundTripper, error) {
 		}
 		t.TLSClientConfig = proxied
 	}
-	return &guard{inner: t, insecure: e.Insecure}, nil
+	return t, nil
 }
 
 // PlainHTTPError is the refusal of a plain-HTTP request to an endpoint

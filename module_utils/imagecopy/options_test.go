@@ -1,7 +1,10 @@
 package imagecopy
 
 import (
+	"encoding/pem"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,4 +115,39 @@ func TestDependencyBudget(t *testing.T) {
 		}
 		require.True(t, ok, "unexpected dependency %s", dep)
 	}
+}
+
+func TestEndpointCheckNoCertificate(t *testing.T) {
+	err := Endpoint{CA: []byte("garbage")}.Check()
+	require.ErrorIs(t, err, ErrNoCertificate)
+	require.EqualError(t, err, "CA: no PEM certificate in it")
+	require.NoError(t, Endpoint{}.Check())
+}
+
+// HTTPTransport speaks plain HTTP, which Transport refuses, and verifies
+// TLS against the endpoint's CA as Transport does.
+func TestEndpointHTTPTransport(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer plain.Close()
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer secure.Close()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: secure.Certificate().Raw})
+
+	guarded, err := Endpoint{}.Transport(1)
+	require.NoError(t, err)
+	_, err = (&http.Client{Transport: guarded}).Get(plain.URL)
+	var pe *PlainHTTPError
+	require.ErrorAs(t, err, &pe)
+
+	open, err := Endpoint{CA: ca}.HTTPTransport(1)
+	require.NoError(t, err)
+	for _, u := range []string{plain.URL, secure.URL} {
+		resp, err := (&http.Client{Transport: open}).Get(u)
+		require.NoError(t, err, u)
+		resp.Body.Close()
+	}
+	untrusting, err := Endpoint{}.HTTPTransport(1)
+	require.NoError(t, err)
+	_, err = (&http.Client{Transport: untrusting}).Get(secure.URL)
+	require.ErrorContains(t, err, "certificate")
 }

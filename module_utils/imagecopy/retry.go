@@ -177,3 +177,62 @@ func annotate(err error, host string, tries, same int) error {
 	}
 	return &ConnectionError{Registry: host, Tries: tries, Err: err}
 }
+
+// Retry is a retry policy for single requests, for clients whose
+// requests are small enough to send again whole (a copy retries whole
+// operations instead, see retrier.do).
+type Retry struct {
+	// Retries is how many times a failed request is sent again.
+	Retries int
+	// Delay is the wait before the first retry; each further one waits
+	// twice as long.
+	Delay time.Duration
+	// MaxDelay caps every wait, a Retry-After's included (never less
+	// than Delay).
+	MaxDelay time.Duration
+}
+
+// RoundTripper wraps next so that a request failing on the connection,
+// or answered 5xx (but 501 and 505) or 429, is sent again up to
+// r.Retries times, after the answer's Retry-After or the backoff. A
+// request whose body cannot be sent again (no GetBody) is sent once.
+// The last answer or error is returned as next gave it.
+func (r Retry) RoundTripper(next http.RoundTripper) http.RoundTripper {
+	return &retryTransport{next: next, r: &retrier{
+		retries: r.Retries, delay: r.Delay, maxDelay: max(r.MaxDelay, r.Delay), sleep: sleep,
+	}}
+}
+
+type retryTransport struct {
+	next http.RoundTripper
+	r    *retrier
+}
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	for attempt := 1; ; attempt++ {
+		resp, err := t.next.RoundTrip(req)
+		again := retryable(err) || err == nil && retryableStatus(resp.StatusCode)
+		if !again || attempt > t.r.retries || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
+			return resp, err
+		}
+		h := &hint{}
+		if resp != nil {
+			if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+				h.set(d)
+			}
+			discard(resp)
+		}
+		if err := t.r.sleep(ctx, t.r.wait(attempt, h)); err != nil {
+			return nil, err
+		}
+		if req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			req = req.Clone(ctx)
+			req.Body = body
+		}
+	}
+}

@@ -1,11 +1,15 @@
 package imagecopy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,10 +188,12 @@ func TestParseRetryAfter(t *testing.T) {
 		ok   bool
 	}{
 		{"0", 0, true},
+		{"7", 7 * time.Second, true},
 		{"120", 2 * time.Minute, true},
 		{" 5 ", 5 * time.Second, true},
 		{"999999999999", 24 * time.Hour, true},
 		{"-1", 0, false},
+		{"-3", 0, false},
 		{"", 0, false},
 		{"soon", 0, false},
 		{"Fri, 27 Nov 2026 12:00:30 GMT", 30 * time.Second, true},
@@ -211,4 +217,128 @@ func TestRetrierWaits(t *testing.T) {
 	require.Equal(t, 3*time.Second, r.wait(4, h))
 	h.set(time.Hour)
 	require.Equal(t, 5*time.Second, r.wait(1, h))
+}
+
+// A PUT answered 503 twice (Retry-After: 0) then 201 arrives three times
+// with its whole body; with fewer retries the 503 is the answer.
+func TestRetryRoundTripperResendsBody(t *testing.T) {
+	cases := []struct {
+		retries int
+		status  int
+		calls   int
+	}{
+		{3, http.StatusCreated, 3},
+		{1, http.StatusServiceUnavailable, 2},
+		{0, http.StatusServiceUnavailable, 1},
+	}
+	for _, tc := range cases {
+		var mu sync.Mutex
+		var bodies []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			bodies = append(bodies, string(b))
+			n := len(bodies)
+			mu.Unlock()
+			if n <= 2 {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			w.WriteHeader(http.StatusCreated)
+		}))
+		c := &http.Client{Transport: Retry{Retries: tc.retries, Delay: time.Millisecond}.RoundTripper(http.DefaultTransport)}
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodPut, srv.URL, bytes.NewReader([]byte("payload")))
+		require.NoError(t, err)
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		srv.Close()
+		require.Equal(t, tc.status, resp.StatusCode)
+		require.Len(t, bodies, tc.calls)
+		for _, b := range bodies {
+			require.Equal(t, "payload", b)
+		}
+	}
+}
+
+// 404 and 501 are answers, not failures; a body that cannot be sent
+// again is sent once.
+func TestRetryRoundTripperLeavesOtherAnswers(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	status := http.StatusNotFound
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		w.WriteHeader(status)
+	}))
+	defer srv.Close()
+	c := &http.Client{Transport: Retry{Retries: 3, Delay: time.Millisecond}.RoundTripper(http.DefaultTransport)}
+	for _, s := range []int{http.StatusNotFound, http.StatusNotImplemented} {
+		calls, status = 0, s
+		resp, err := c.Get(srv.URL)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, s, resp.StatusCode)
+		require.Equal(t, 1, calls, s)
+	}
+
+	calls, status = 0, http.StatusServiceUnavailable
+	req, err := http.NewRequest(http.MethodPut, srv.URL, io.NopCloser(strings.NewReader("once")))
+	require.NoError(t, err)
+	require.Nil(t, req.GetBody)
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	require.Equal(t, 1, calls)
+}
+
+// The waits: the backoff doubling, a Retry-After honoured and capped; a
+// refused connection is retried as often.
+func TestRetryRoundTripperWaits(t *testing.T) {
+	var mu sync.Mutex
+	var after []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(after) > 0 {
+			if after[0] != "" {
+				w.Header().Set("Retry-After", after[0])
+			}
+			after = after[1:]
+			w.WriteHeader(http.StatusTooManyRequests)
+		}
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		name  string
+		after []string
+		url   string
+		want  []time.Duration
+	}{
+		{"backoff", []string{"", "", ""}, srv.URL, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}},
+		{"Retry-After", []string{"3", "3600"}, srv.URL, []time.Duration{3 * time.Second, 5 * time.Second}},
+		{"refused", nil, "http://" + freePort(t), []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			after = tt.after
+			mu.Unlock()
+			s := &sleeps{}
+			rt := Retry{Retries: 3, Delay: time.Second, MaxDelay: 5 * time.Second}.RoundTripper(http.DefaultTransport)
+			rt.(*retryTransport).r.sleep = s.sleep
+			resp, err := (&http.Client{Transport: rt}).Get(tt.url)
+			if tt.after == nil {
+				require.ErrorContains(t, err, "connection refused")
+			} else {
+				require.NoError(t, err)
+				resp.Body.Close()
+				require.Equal(t, http.StatusOK, resp.StatusCode)
+			}
+			require.Equal(t, tt.want, s.all())
+		})
+	}
 }

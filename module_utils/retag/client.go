@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gating/containers/module_utils/imagecopy"
 	"github.com/google/go-containerregistry/pkg/name"
 )
 
@@ -94,7 +95,7 @@ func New(image string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("repository %q: %w", image, err)
 	}
 	var nopts []name.Option
-	if o.insecure {
+	if o.endpoint.Insecure {
 		nopts = append(nopts, name.Insecure)
 	}
 	repo, err := name.NewRepository(image, nopts...)
@@ -105,7 +106,14 @@ func New(image string, opts ...Option) (*Client, error) {
 	if c.typ == Auto {
 		c.typ = DetectType(repo.RegistryStr())
 	}
-	base := newTransport(o)
+	// The endpoint's TLS and retries; plain HTTP where the URL has it:
+	// an API URL given so, or a loopback or private registry, which
+	// go-containerregistry (like docker) reaches without TLS.
+	t, err := o.endpoint.HTTPTransport(1)
+	if err != nil {
+		return nil, fmt.Errorf("repository %q: %w", image, err)
+	}
+	base := imagecopy.Retry{Retries: o.retries, Delay: o.backoff, MaxDelay: MaxBackoff}.RoundTripper(t)
 	c.reg = &registry{repo: repo, base: base, o: o}
 	client := &http.Client{Transport: base}
 	switch c.typ {

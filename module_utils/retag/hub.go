@@ -36,10 +36,10 @@ func (h *hubAPI) login(ctx context.Context) (string, error) {
 	if h.jwt != "" {
 		return h.jwt, nil
 	}
-	if h.o.username == "" || h.o.password == "" {
+	if h.o.endpoint.Username == "" || h.o.endpoint.Password == "" {
 		return "", errors.New("Docker Hub's API needs a username and a password")
 	}
-	body, err := json.Marshal(map[string]string{"username": h.o.username, "password": strings.TrimSpace(h.o.password)})
+	body, err := json.Marshal(map[string]string{"username": h.o.endpoint.Username, "password": strings.TrimSpace(h.o.endpoint.Password)})
 	if err != nil {
 		return "", err
 	}
@@ -50,13 +50,13 @@ func (h *hubAPI) login(ctx context.Context) (string, error) {
 	req.Header.Set("Content-Type", "application/json")
 	answer, err := call(ctx, h.client, req, "", http.StatusOK)
 	if err != nil {
-		return "", fmt.Errorf("logging in to Docker Hub as %s: %w", h.o.username, err)
+		return "", fmt.Errorf("logging in to Docker Hub as %s: %w", h.o.endpoint.Username, err)
 	}
 	var tok struct {
 		Token string `json:"token"`
 	}
 	if err := json.Unmarshal(answer, &tok); err != nil || tok.Token == "" {
-		return "", fmt.Errorf("logging in to Docker Hub as %s: no token in the answer", h.o.username)
+		return "", fmt.Errorf("logging in to Docker Hub as %s: no token in the answer", h.o.endpoint.Username)
 	}
 	h.jwt = tok.Token
 	return h.jwt, nil
@@ -65,7 +65,7 @@ func (h *hubAPI) login(ctx context.Context) (string, error) {
 // readAuth is the JWT when there are credentials; reads of public
 // repositories need none.
 func (h *hubAPI) readAuth(ctx context.Context) (string, error) {
-	if h.o.username == "" {
+	if h.o.endpoint.Username == "" {
 		return "", nil
 	}
 	jwt, err := h.login(ctx)

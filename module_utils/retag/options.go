@@ -1,19 +1,22 @@
 package retag
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gating/containers/module_utils/imagecopy"
 )
 
 // Defaults of the options.
 const (
-	DefaultHubAPI   = "https://hub.docker.com"
-	DefaultRetries  = 3
-	DefaultBackoff  = time.Second
+	DefaultHubAPI  = "https://hub.docker.com"
+	DefaultRetries = 3
+	DefaultBackoff = time.Second
+	// MaxBackoff caps every wait between tries, a Retry-After's included.
+	MaxBackoff      = 2 * time.Minute
 	DefaultPageSize = 100 // Hub and quay serve at most 100 tags a page
 )
 
@@ -21,12 +24,11 @@ const (
 type Option func(*options) error
 
 type options struct {
-	typ      Type
-	username string
-	password string
+	typ Type
+	// endpoint is the credentials (also Docker Hub's API login), the CA
+	// and the insecure flag, for the registry and the web APIs.
+	endpoint imagecopy.Endpoint
 	apiToken string
-	ca       []byte
-	insecure bool
 	hubAPI   string
 	quayAPI  string
 	retries  int
@@ -58,7 +60,9 @@ func WithBasicAuth(username, password string) Option {
 		if strings.Contains(username, ":") {
 			return fmt.Errorf("username %q: must not contain ':'", username)
 		}
-		o.username, o.password = username, password
+		// A username without a password is let through (imagecopy's
+		// Check is stricter): Docker Hub's API then says what it misses.
+		o.endpoint.Username, o.endpoint.Password = username, password
 		return nil
 	}
 }
@@ -79,10 +83,14 @@ func WithCA(pem []byte) Option {
 		if len(pem) == 0 {
 			return nil
 		}
-		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		err := imagecopy.Endpoint{CA: pem}.Check()
+		switch {
+		case errors.Is(err, imagecopy.ErrNoCertificate):
 			return errors.New("ca: no PEM certificate found")
+		case err != nil:
+			return fmt.Errorf("ca: %w", err)
 		}
-		o.ca = pem
+		o.endpoint.CA = pem
 		return nil
 	}
 }
@@ -91,7 +99,7 @@ func WithCA(pem []byte) Option {
 // over plain HTTP.
 func WithInsecure(insecure bool) Option {
 	return func(o *options) error {
-		o.insecure = insecure
+		o.endpoint.Insecure = insecure
 		return nil
 	}
 }
@@ -138,8 +146,9 @@ func checkBase(base string) error {
 	return nil
 }
 
-// WithRetries retries each request up to n more times on network errors
-// and on 408, 429 and 5xx answers (default 3).
+// WithRetries retries each request up to n more times on connection
+// errors and on 429 and 5xx answers but 501 and 505 (default 3; see
+// imagecopy.Retry).
 func WithRetries(n int) Option {
 	return func(o *options) error {
 		if n < 0 {
@@ -151,8 +160,8 @@ func WithRetries(n int) Option {
 }
 
 // WithBackoff is the wait before the first retry; it doubles each time,
-// up to 30 s, unless the server asks for another wait with Retry-After
-// (default 1 s).
+// unless the server asks for another wait with Retry-After, up to
+// MaxBackoff (default 1 s).
 func WithBackoff(d time.Duration) Option {
 	return func(o *options) error {
 		if d <= 0 {

@@ -90,9 +90,11 @@ func (r *registry) client(ctx context.Context, actions string) (*http.Client, er
 	if c, ok := r.clients[actions]; ok {
 		return c, nil
 	}
-	rt, err := registryTransport(ctx, r.repo, r.base, r.o, actions)
+	// A Bearer token from the registry's token service, or Basic auth,
+	// whichever the registry asks for.
+	rt, err := transport.NewWithContext(ctx, r.repo.Registry, r.o.endpoint.Authenticator(), r.base, []string{r.repo.Scope(actions)})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("authenticating to %s for %s on %s: %w", r.repo.RegistryStr(), actions, r.repo.RepositoryStr(), err)
 	}
 	if r.clients == nil {
 		r.clients = map[string]*http.Client{}
