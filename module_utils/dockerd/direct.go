@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gating/containers/module_utils/logtail"
 	"io"
 	"os"
 	"os/exec"
@@ -143,19 +144,19 @@ func (c *direct) waitStarting(ctx context.Context, pid int, exited <-chan error,
 			select {
 			case werr := <-exited:
 				return fmt.Errorf("dockerd (pid %d) exited before its API answered on %s: %w%s",
-					pid, c.opts.socket, werr, logTail(c.opts.logFile, logFrom))
+					pid, c.opts.socket, werr, logtail.Quote(c.opts.logFile, logFrom))
 			default:
 				return nil
 			}
 		}
 		if p, err := readProcess(pid); err != nil || !p.alive() {
 			return fmt.Errorf("dockerd (pid %d, from pidfile %s) exited before its API answered on %s%s",
-				pid, c.opts.pidfile, c.opts.socket, logTail(c.opts.logFile, logFrom))
+				pid, c.opts.pidfile, c.opts.socket, logtail.Quote(c.opts.logFile, logFrom))
 		}
 		return nil
 	})
 	if err != nil && ctx.Err() != nil {
-		return fmt.Errorf("dockerd (pid %d) is left running: %w%s", pid, err, logTail(c.opts.logFile, logFrom))
+		return fmt.Errorf("dockerd (pid %d) is left running: %w%s", pid, err, logtail.Quote(c.opts.logFile, logFrom))
 	}
 	return err
 }

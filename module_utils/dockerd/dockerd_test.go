@@ -173,33 +173,6 @@ func TestClearStale(t *testing.T) {
 	require.NoError(t, clearStale(filepath.Join(dir, "missing.pid"), "dockerd"))
 }
 
-func TestLogTail(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "dockerd.log")
-	var old strings.Builder
-	for i := 0; i < 5; i++ {
-		fmt.Fprintf(&old, "old run line %d\n", i)
-	}
-	require.NoError(t, os.WriteFile(path, []byte(old.String()), 0o644))
-	offset := int64(old.Len())
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	require.NoError(t, err)
-	for i := 0; i < 30; i++ {
-		fmt.Fprintf(f, "new line %d\n", i)
-	}
-	require.NoError(t, f.Close())
-
-	tail := logTail(path, offset)
-	require.Contains(t, tail, path)
-	require.Contains(t, tail, "new line 29")
-	require.Contains(t, tail, "new line 10")
-	require.NotContains(t, tail, "new line 9\n")
-	require.NotContains(t, tail, "old run")
-
-	require.Contains(t, logTail(path, -1), "new line 29")
-	require.Contains(t, logTail(path, offset+1000), "nothing new")
-	require.Contains(t, logTail(path+".missing", 0), "no log to quote")
-}
-
 func TestDetect(t *testing.T) {
 	dir := t.TempDir()
 	require.Equal(t, Systemd, detect(dir))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/gating/containers/module_utils/logtail"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -220,7 +221,7 @@ func (c *container) logs(ctx context.Context) string {
 	if err != nil {
 		return ""
 	}
-	out, _ := exec.CommandContext(lctx, path, "logs", "--tail", strconv.Itoa(tailLines), c.name).CombinedOutput()
+	out, _ := exec.CommandContext(lctx, path, "logs", "--tail", strconv.Itoa(logtail.Lines), c.name).CombinedOutput()
 	if len(bytes.TrimSpace(out)) == 0 {
 		return fmt.Sprintf("; container %s logged nothing", c.name)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gating/containers/module_utils/logtail"
 	"io"
 	"io/fs"
 	"os"
@@ -197,7 +198,7 @@ func (p *process) stop(ctx context.Context, st status) error {
 }
 
 func (p *process) logs(ctx context.Context) string {
-	return logTail(p.d.path(logFile), p.logOffset)
+	return logtail.Quote(p.d.path(logFile), p.logOffset)
 }
 
 // waitFor polls cond until it holds (true) or ctx ends (false).
@@ -214,37 +215,4 @@ func waitFor(ctx context.Context, cond func() bool) bool {
 		case <-t.C:
 		}
 	}
-}
-
-const (
-	tailLines = 20
-	tailBytes = 16 << 10
-)
-
-// logTail quotes the last lines of the log written since offset (0: the
-// start of the log), for an error message.
-func logTail(path string, offset int64) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Sprintf("; no log to quote: %v", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Sprintf("; no log to quote: %v", err)
-	}
-	from := max(fi.Size()-tailBytes, offset, 0)
-	data, err := io.ReadAll(io.NewSectionReader(f, from, fi.Size()-from))
-	if err != nil {
-		return fmt.Sprintf("; no log to quote: reading %s: %v", path, err)
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > tailLines {
-		lines = lines[len(lines)-tailLines:]
-	}
-	text := strings.Join(lines, "\n")
-	if strings.TrimSpace(text) == "" {
-		return fmt.Sprintf("; %s has nothing new", path)
-	}
-	return fmt.Sprintf("; last lines of %s:\n%s", path, text)
 }

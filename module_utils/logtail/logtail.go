@@ -1,4 +1,6 @@
-package dockerd
+// Package logtail quotes the end of a daemon's log in an error message: the
+// reason a daemon did not come up is there, not in its exit status.
+package logtail
 
 import (
 	"fmt"
@@ -8,14 +10,15 @@ import (
 )
 
 const (
-	tailLines = 20
+	// Lines is how many lines of a log an error message quotes at most.
+	Lines     = 20
 	tailBytes = 16 << 10
 )
 
-// logTail quotes the last lines of the log written since offset (-1: the
+// Quote quotes the last lines of the log written since offset (-1: the
 // end of the log, whenever written), for an error message: the reason a
 // daemon did not come up is there, not in its exit status.
-func logTail(path string, offset int64) string {
+func Quote(path string, offset int64) string {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Sprintf("; no log to quote: %v", err)
@@ -40,8 +43,8 @@ func logTail(path string, offset int64) string {
 	if from > 0 && from != offset && len(lines) > 1 {
 		lines = lines[1:] // cut mid-line
 	}
-	if len(lines) > tailLines {
-		lines = lines[len(lines)-tailLines:]
+	if len(lines) > Lines {
+		lines = lines[len(lines)-Lines:]
 	}
 	text := strings.Join(lines, "\n")
 	if strings.TrimSpace(text) == "" {
