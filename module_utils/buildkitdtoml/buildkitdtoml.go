@@ -12,6 +12,7 @@ package buildkitdtoml
 import (
 	"errors"
 	"fmt"
+	location "github.com/gating/containers/module_utils/mirror"
 	"io/fs"
 	"os"
 	"strings"
@@ -53,40 +54,21 @@ type Edit struct {
 	Result
 }
 
-// Location is where mirror keeps the images of registry host: docker.io
-// images at its root, any other registry's under a path named for the
-// host (the buildset registry's "docker.io is un-namespaced" rule).
-func Location(mirror, host string) string {
-	if host == "docker.io" {
-		return mirror
-	}
-	return mirror + "/" + host
-}
+// Location is mirror.Location: the docker.io-is-un-namespaced rule.
+func Location(m, host string) string { return location.Location(m, host) }
 
 // Validate checks the request before any file is read.
 func (r Request) Validate() error {
-	if err := checkHost("mirror", r.Mirror); err != nil {
+	if err := location.CheckHost("mirror", r.Mirror); err != nil {
 		return err
 	}
 	for _, h := range r.Namespaces {
-		if err := checkHost("namespace", h); err != nil {
+		if err := location.CheckHost("namespace", h); err != nil {
 			return err
 		}
 	}
 	if strings.ContainsAny(r.CAFile, "\r\n") {
 		return fmt.Errorf("CA file %q is not a path", r.CAFile)
-	}
-	return nil
-}
-
-func checkHost(what, h string) error {
-	switch {
-	case h == "":
-		return fmt.Errorf("%s is empty", what)
-	case strings.Contains(h, "://"):
-		return fmt.Errorf("%s %q must be host[:port], without a scheme", what, h)
-	case strings.ContainsAny(h, "/ \t\r\n\"'\\"):
-		return fmt.Errorf("%s %q is not host[:port]", what, h)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ package registriesconf
 import (
 	"errors"
 	"fmt"
+	location "github.com/gating/containers/module_utils/mirror"
 	"io/fs"
 	"os"
 	"strings"
@@ -60,24 +61,16 @@ type Edit struct {
 	Result
 }
 
-// Location is where mirror keeps the images of registry host: docker.io
-// images at its root (docker's registry-mirrors cannot carry a path, so the
-// buildset registry stores them un-namespaced), any other registry's under
-// a path named for the host.
-func Location(mirror, host string) string {
-	if host == "docker.io" {
-		return mirror
-	}
-	return mirror + "/" + host
-}
+// Location is mirror.Location: the docker.io-is-un-namespaced rule.
+func Location(m, host string) string { return location.Location(m, host) }
 
 // Validate checks the request before any file is read.
 func (r Request) Validate() error {
-	if err := checkHost("mirror", r.Mirror); err != nil {
+	if err := location.CheckHost("mirror", r.Mirror); err != nil {
 		return err
 	}
 	for _, h := range r.Namespaces {
-		if err := checkHost("namespace", h); err != nil {
+		if err := location.CheckHost("namespace", h); err != nil {
 			return err
 		}
 	}
@@ -85,18 +78,6 @@ func (r Request) Validate() error {
 		if s == "" || strings.ContainsAny(s, " \t\r\n\"'") {
 			return fmt.Errorf("unqualified search registry %q is not a registry name", s)
 		}
-	}
-	return nil
-}
-
-func checkHost(what, h string) error {
-	switch {
-	case h == "":
-		return fmt.Errorf("%s is empty", what)
-	case strings.Contains(h, "://"):
-		return fmt.Errorf("%s %q must be host[:port], without a scheme", what, h)
-	case strings.ContainsAny(h, "/ \t\r\n\"'\\"):
-		return fmt.Errorf("%s %q is not host[:port]", what, h)
 	}
 	return nil
 }
