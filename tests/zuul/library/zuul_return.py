@@ -1,12 +1,13 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# A stand-in for Zuul's zuul_return, for this scenario only, with Zuul's
-# semantics: it merges data and secret_data into the job's result file,
-# $ZUUL_JOBDIR/work/results.json (or the path argument), which holds
-# {"data": ..., "secret_data": ...}; dicts are merged key by key, the lists
-# zuul.artifacts and zuul.warnings are appended to, anything else is
-# replaced. Like Zuul's action it reports no change. Playbooks of this
-# directory find it in library/.
+# A stand-in for Zuul's zuul_return, with Zuul's semantics: it merges data
+# and secret_data into the job's result file, $ZUUL_JOBDIR/work/results.json
+# (or the path argument), which holds {"data": ..., "secret_data": ...};
+# dicts are merged key by key, the lists zuul.artifacts and zuul.warnings
+# are appended to, anything else is replaced. Like Zuul's action it reports
+# no change. The Zuul stand-in (tests/zuul) puts this directory on
+# ANSIBLE_LIBRARY and sets ZUUL_JOBDIR; so does the intermediate_registry
+# molecule scenario (molecule.yml, and ZUUL_JOBDIR in its playbooks).
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
