@@ -6,7 +6,7 @@ TARBALL := dist/gating-containers-$(VERSION).tar.gz
 # Static, stripped and reproducible: the same source gives the same bytes.
 GOBUILD := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -buildvcs=false -ldflags="-s -w -buildid="
 
-.PHONY: all build collection install test unit smoke docs conformance e2e fuzz integration molecule lint bench clean
+.PHONY: all build collection install test unit smoke docs conformance e2e fuzz integration molecule flow demo lint bench clean
 all: build
 
 build:
@@ -22,7 +22,7 @@ install: collection
 	ansible-galaxy collection install --force $(if $(ANSIBLE_COLLECTIONS_PATH),-p $(firstword $(subst :, ,$(ANSIBLE_COLLECTIONS_PATH)))) $(TARBALL)
 
 # Everything CI runs.
-test: lint unit smoke docs conformance e2e fuzz integration molecule
+test: lint unit smoke docs conformance e2e fuzz integration molecule flow
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -53,6 +53,16 @@ integration: collection
 
 molecule: install
 	tests/run-molecule
+
+# The whole speculative image flow through the example jobs' playbooks, run
+# by the Zuul stand-in: over IPv4, then with the buildset registry on ::1.
+flow: install
+	tests/e2e/run
+	tests/e2e/run --ipv6
+
+# The main job: the flow once, with its summary.
+demo: install
+	tests/e2e/run
 
 lint: collection
 	@out=$$(gofmt -l modules module_utils tests); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
