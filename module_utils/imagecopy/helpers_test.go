@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,9 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gating/containers/module_utils/registry"
 	"github.com/gating/containers/module_utils/registry/auth"
-	"github.com/gating/containers/module_utils/tlsgen"
+	"github.com/gating/containers/module_utils/registry/registrytest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -43,46 +41,10 @@ type setup struct {
 
 func startRegistry(t *testing.T, s setup) *server {
 	t.Helper()
-	var authorizer registry.Authorizer = registry.AllowAll{}
-	mux := http.NewServeMux()
-	if len(s.users) > 0 {
-		a, err := auth.New(auth.WithUsers(s.users...))
-		require.NoError(t, err)
-		authorizer = a
-		mux.Handle(auth.TokenPath, a)
-	}
-	reg, err := registry.New(registry.WithDirectory(t.TempDir()), registry.WithAuthorizer(authorizer))
-	require.NoError(t, err)
-	mux.Handle("/v2/", reg)
-
 	sv := &server{t: t, log: &recorder{}, fault: &fault{}}
-	srv := httptest.NewUnstartedServer(sv.log.wrap(sv.fault.wrap(mux)))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the TLS tests' handshake failures
-	if s.ipv6 {
-		l, err := net.Listen("tcp6", "[::1]:0")
-		if err != nil {
-			t.Skipf("no IPv6 loopback: %v", err)
-		}
-		srv.Listener.Close()
-		srv.Listener = l
-	}
-	if s.plain {
-		srv.Start()
-	} else {
-		b, err := tlsgen.Generate("127.0.0.1")
-		require.NoError(t, err)
-		cert, err := b.TLSCertificate()
-		require.NoError(t, err)
-		srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-		srv.StartTLS()
-		sv.CA = b.CAPEM
-	}
-	t.Cleanup(func() {
-		srv.Close()
-		require.NoError(t, reg.Close())
-	})
-	sv.srv = srv
-	sv.Host = srv.Listener.Addr().String()
+	rs := registrytest.Start(t, registrytest.Options{IPv6: s.ipv6, Plain: s.plain, Users: s.users,
+		Wrap: func(h http.Handler) http.Handler { return sv.log.wrap(sv.fault.wrap(h)) }})
+	sv.Host, sv.CA, sv.srv = rs.Addr, rs.CA, rs.HTTP
 	return sv
 }
 

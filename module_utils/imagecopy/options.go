@@ -93,13 +93,30 @@ func WithJobs(n int) Option {
 	}
 }
 
+// CheckRetries refuses a retry count out of 0 to MaxRetries: the one
+// bound of every client built on this package's retries.
+func CheckRetries(n int) error {
+	if n < 0 || n > MaxRetries {
+		return fmt.Errorf("retries %d: want 0 to %d", n, MaxRetries)
+	}
+	return nil
+}
+
+// CheckRetryDelay refuses a negative first retry delay.
+func CheckRetryDelay(d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("retry delay %s: must not be negative", d)
+	}
+	return nil
+}
+
 // WithRetries sets how many times a request failing with a connection
 // error, a 5xx or a 429 is tried again (default DefaultRetries; 0 never
 // retries).
 func WithRetries(n int) Option {
 	return func(o *options) error {
-		if n < 0 || n > MaxRetries {
-			return fmt.Errorf("retries %d: want 0 to %d", n, MaxRetries)
+		if err := CheckRetries(n); err != nil {
+			return err
 		}
 		o.retries = n
 		return nil
@@ -111,8 +128,8 @@ func WithRetries(n int) Option {
 // at once, unless a Retry-After asks for a wait.
 func WithRetryDelay(d time.Duration) Option {
 	return func(o *options) error {
-		if d < 0 {
-			return fmt.Errorf("retry delay %s: must not be negative", d)
+		if err := CheckRetryDelay(d); err != nil {
+			return err
 		}
 		o.retryDelay = d
 		return nil

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gating/containers/module_utils/registry"
+	"github.com/gating/containers/module_utils/registry/registrytest"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -101,17 +101,14 @@ func (tg *target) remoteOpts(t *testing.T) []remote.Option {
 // nil) can change its answers.
 func ours(t *testing.T, wrap func(http.Handler) http.Handler) *target {
 	t.Helper()
-	reg, err := registry.New(registry.WithDirectory(t.TempDir()))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = reg.Close() })
 	rec := &recorder{}
-	var h http.Handler = reg
-	if wrap != nil {
-		h = wrap(h)
-	}
-	srv := httptest.NewServer(rec.wrap(h))
-	t.Cleanup(srv.Close)
-	return &target{host: strings.TrimPrefix(srv.URL, "http://"), rec: rec}
+	s := registrytest.Start(t, registrytest.Options{Plain: true, Wrap: func(h http.Handler) http.Handler {
+		if wrap != nil {
+			h = wrap(h)
+		}
+		return rec.wrap(h)
+	}})
+	return &target{host: s.Addr, rec: rec}
 }
 
 // proxied puts a recording TLS reverse proxy in front of tg, so requests

@@ -2,12 +2,8 @@ package main
 
 import (
 	"bytes"
-	"crypto/tls"
 	"encoding/json"
-	"io"
-	"log"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -18,9 +14,8 @@ import (
 	"github.com/gating/containers/module_utils/ansible"
 	"github.com/gating/containers/module_utils/ansible/doccheck"
 	"github.com/gating/containers/module_utils/imagecopy"
-	"github.com/gating/containers/module_utils/registry"
 	"github.com/gating/containers/module_utils/registry/auth"
-	"github.com/gating/containers/module_utils/tlsgen"
+	"github.com/gating/containers/module_utils/registry/registrytest"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -62,37 +57,9 @@ type reg struct {
 
 func startRegistry(t *testing.T, ipv6 bool) *reg {
 	t.Helper()
-	a, err := auth.New(auth.WithUsers(auth.User{Name: user, Password: password, Access: auth.AccessWrite}))
-	require.NoError(t, err)
-	r, err := registry.New(registry.WithDirectory(t.TempDir()), registry.WithAuthorizer(a))
-	require.NoError(t, err)
-	mux := http.NewServeMux()
-	mux.Handle(auth.TokenPath, a)
-	mux.Handle("/v2/", r)
-	srv := httptest.NewUnstartedServer(mux)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	host := "127.0.0.1"
-	if ipv6 {
-		l, err := net.Listen("tcp6", "[::1]:0")
-		if err != nil {
-			t.Skipf("no IPv6 loopback: %v", err)
-		}
-		srv.Listener.Close()
-		srv.Listener = l
-		host = "::1"
-	}
-	// As the buildset_registry module's, the certificate covers localhost.
-	b, err := tlsgen.Generate(host)
-	require.NoError(t, err)
-	cert, err := b.TLSCertificate()
-	require.NoError(t, err)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.StartTLS()
-	t.Cleanup(func() {
-		srv.Close()
-		require.NoError(t, r.Close())
-	})
-	return &reg{t: t, host: host, port: srv.Listener.Addr().(*net.TCPAddr).Port, ca: b.CAPEM, srv: srv}
+	s := registrytest.Start(t, registrytest.Options{IPv6: ipv6,
+		Users: []auth.User{{Name: user, Password: password, Access: auth.AccessWrite}}})
+	return &reg{t: t, host: s.Host, port: s.Port, ca: s.CA, srv: s.HTTP}
 }
 
 // args are the module's registry_* arguments for the registry, from its

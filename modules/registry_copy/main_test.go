@@ -8,10 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,9 +16,8 @@ import (
 
 	"github.com/gating/containers/module_utils/ansible"
 	"github.com/gating/containers/module_utils/ansible/doccheck"
-	"github.com/gating/containers/module_utils/registry"
 	"github.com/gating/containers/module_utils/registry/auth"
-	"github.com/gating/containers/module_utils/tlsgen"
+	"github.com/gating/containers/module_utils/registry/registrytest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -57,38 +53,8 @@ type reg struct {
 
 func startRegistry(t *testing.T, ipv6 bool, users ...auth.User) *reg {
 	t.Helper()
-	mux := http.NewServeMux()
-	var authorizer registry.Authorizer = registry.AllowAll{}
-	if len(users) > 0 {
-		a, err := auth.New(auth.WithUsers(users...))
-		require.NoError(t, err)
-		authorizer = a
-		mux.Handle(auth.TokenPath, a)
-	}
-	r, err := registry.New(registry.WithDirectory(t.TempDir()), registry.WithAuthorizer(authorizer))
-	require.NoError(t, err)
-	mux.Handle("/v2/", r)
-	srv := httptest.NewUnstartedServer(mux)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	if ipv6 {
-		l, err := net.Listen("tcp6", "[::1]:0")
-		if err != nil {
-			t.Skipf("no IPv6 loopback: %v", err)
-		}
-		srv.Listener.Close()
-		srv.Listener = l
-	}
-	b, err := tlsgen.Generate("127.0.0.1")
-	require.NoError(t, err)
-	cert, err := b.TLSCertificate()
-	require.NoError(t, err)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.StartTLS()
-	t.Cleanup(func() {
-		srv.Close()
-		require.NoError(t, r.Close())
-	})
-	return &reg{t: t, host: srv.Listener.Addr().String(), ca: b.CAPEM}
+	s := registrytest.Start(t, registrytest.Options{IPv6: ipv6, Users: users})
+	return &reg{t: t, host: s.Addr, ca: s.CA}
 }
 
 func (r *reg) do(method, path, contentType string, body []byte) (*http.Response, []byte) {

@@ -7,14 +7,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gating/containers/module_utils/ansible"
 	"github.com/gating/containers/module_utils/ansible/doccheck"
-	"github.com/gating/containers/module_utils/registry"
+	"github.com/gating/containers/module_utils/registry/registrytest"
 	"github.com/gating/containers/module_utils/retag/fake"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -46,18 +45,16 @@ func execute(t *testing.T, args map[string]any) (string, map[string]any) {
 // serve runs our registry on loopback and counts the writes it receives.
 func serve(t *testing.T) (host string, writes func() int) {
 	t.Helper()
-	reg, err := registry.New(registry.WithDirectory(t.TempDir()))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = reg.Close() })
 	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			n.Add(1)
-		}
-		reg.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://"), func() int { return int(n.Load()) }
+	s := registrytest.Start(t, registrytest.Options{Plain: true, Wrap: func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				n.Add(1)
+			}
+			h.ServeHTTP(w, r)
+		})
+	}})
+	return s.Addr, func() int { return int(n.Load()) }
 }
 
 // push writes a two-platform OCI index under tag and returns its digest.

@@ -2,7 +2,6 @@ package lookup
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
 	"log"
 	"net"
@@ -15,9 +14,8 @@ import (
 	"time"
 
 	"github.com/gating/containers/module_utils/imagecopy"
-	"github.com/gating/containers/module_utils/registry"
 	"github.com/gating/containers/module_utils/registry/auth"
-	"github.com/gating/containers/module_utils/tlsgen"
+	"github.com/gating/containers/module_utils/registry/registrytest"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -49,60 +47,37 @@ type server struct {
 
 func startRegistry(t *testing.T, ipv6 bool) *server {
 	t.Helper()
-	a, err := auth.New(auth.WithUsers(auth.User{Name: user, Password: password, Access: auth.AccessWrite}))
-	require.NoError(t, err)
-	reg, err := registry.New(registry.WithDirectory(t.TempDir()), registry.WithAuthorizer(a))
-	require.NoError(t, err)
-	mux := http.NewServeMux()
-	mux.Handle(auth.TokenPath, a)
-	mux.Handle("/v2/", reg)
 	s := &server{t: t}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "/manifests/") {
-			switch r.Method {
-			case http.MethodHead:
-				s.heads.Add(1)
-			case http.MethodGet:
-				s.gets.Add(1)
-			}
-			if s.fail.Load() > 0 {
-				s.fail.Add(-1)
-				code := int(s.status.Load())
-				if code == 0 {
-					code = http.StatusServiceUnavailable
+	rs := registrytest.Start(t, registrytest.Options{
+		IPv6:  ipv6,
+		Users: []auth.User{{Name: user, Password: password, Access: auth.AccessWrite}},
+		Wrap: func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.Contains(r.URL.Path, "/manifests/") {
+					switch r.Method {
+					case http.MethodHead:
+						s.heads.Add(1)
+					case http.MethodGet:
+						s.gets.Add(1)
+					}
+					if s.fail.Load() > 0 {
+						s.fail.Add(-1)
+						code := int(s.status.Load())
+						if code == 0 {
+							code = http.StatusServiceUnavailable
+						}
+						http.Error(w, "no", code)
+						return
+					}
+					if r.Method == http.MethodHead && s.noDigest.Load() {
+						w = &dropDigest{ResponseWriter: w}
+					}
 				}
-				http.Error(w, "no", code)
-				return
-			}
-			if r.Method == http.MethodHead && s.noDigest.Load() {
-				w = &dropDigest{ResponseWriter: w}
-			}
-		}
-		mux.ServeHTTP(w, r)
-	}))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	s.host = "127.0.0.1"
-	if ipv6 {
-		l, err := net.Listen("tcp6", "[::1]:0")
-		if err != nil {
-			t.Skipf("no IPv6 loopback: %v", err)
-		}
-		srv.Listener.Close()
-		srv.Listener = l
-		s.host = "::1"
-	}
-	b, err := tlsgen.Generate(s.host)
-	require.NoError(t, err)
-	cert, err := b.TLSCertificate()
-	require.NoError(t, err)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.StartTLS()
-	t.Cleanup(func() {
-		srv.Close()
-		require.NoError(t, reg.Close())
+				next.ServeHTTP(w, r)
+			})
+		},
 	})
-	s.srv, s.ca = srv, b.CAPEM
-	s.port = srv.Listener.Addr().(*net.TCPAddr).Port
+	s.host, s.port, s.ca, s.srv = rs.Host, rs.Port, rs.CA, rs.HTTP
 	return s
 }
 

@@ -2,7 +2,6 @@ package lookup
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/gating/containers/module_utils/imagecopy"
@@ -34,8 +33,8 @@ func WithEndpoint(e imagecopy.Endpoint) Option {
 // error, a 5xx or a 429 is tried again (default imagecopy.DefaultRetries).
 func WithRetries(n int) Option {
 	return func(o *options) error {
-		if n < 0 || n > imagecopy.MaxRetries {
-			return fmt.Errorf("retries %d: want 0 to %d", n, imagecopy.MaxRetries)
+		if err := imagecopy.CheckRetries(n); err != nil {
+			return err
 		}
 		o.retries = n
 		return nil
@@ -46,8 +45,8 @@ func WithRetries(n int) Option {
 // further one (default imagecopy.DefaultRetryDelay).
 func WithRetryDelay(d time.Duration) Option {
 	return func(o *options) error {
-		if d < 0 {
-			return fmt.Errorf("retry delay %s: must not be negative", d)
+		if err := imagecopy.CheckRetryDelay(d); err != nil {
+			return err
 		}
 		o.delay = d
 		return nil
