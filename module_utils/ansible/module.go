@@ -96,7 +96,8 @@ type Setting func(*settings)
 func NoCheckMode() Setting { return func(s *settings) { s.noCheckMode = true } }
 
 // Main runs a module the way Ansible invokes binary modules (argv[1] names
-// the arguments file) and returns the process exit code. Whatever the
+// the arguments file; "-" reads them from stdin, as the collection's action
+// plugins pass them) and returns the process exit code. Whatever the
 // module or its libraries print to stdout is redirected to stderr, so stdout
 // carries exactly one JSON object.
 func Main[P any](run RunFunc[P], opts ...Setting) int {
@@ -110,10 +111,14 @@ func Main[P any](run RunFunc[P], opts ...Setting) int {
 }
 
 // Execute is Main without the stdout guard: it reads the arguments file
-// named by args[1], runs the module, writes one JSON object to out and
-// returns 0 on success or 1 on failure.
+// named by args[1] (or stdin, for "-"), runs the module, writes one JSON
+// object to out and returns 0 on success or 1 on failure.
 func Execute[P any](args []string, out io.Writer, run RunFunc[P], opts ...Setting) int {
-	res := execute(args, run, opts)
+	return executeFrom(args, os.Stdin, out, run, opts...)
+}
+
+func executeFrom[P any](args []string, stdin io.Reader, out io.Writer, run RunFunc[P], opts ...Setting) int {
+	res := execute(args, stdin, run, opts)
 	b, err := json.Marshal(res)
 	if err != nil {
 		b, _ = json.Marshal(map[string]any{"failed": true, "msg": "encoding module result: " + err.Error()})
@@ -127,7 +132,7 @@ func Execute[P any](args []string, out io.Writer, run RunFunc[P], opts ...Settin
 	return 0
 }
 
-func execute[P any](argv []string, run RunFunc[P], opts []Setting) (out map[string]any) {
+func execute[P any](argv []string, stdin io.Reader, run RunFunc[P], opts []Setting) (out map[string]any) {
 	var s settings
 	for _, o := range opts {
 		o(&s)
@@ -137,15 +142,24 @@ func execute[P any](argv []string, run RunFunc[P], opts []Setting) (out map[stri
 		name = strings.TrimPrefix(filepath.Base(argv[0]), "AnsiballZ_")
 	}
 	if len(argv) != 2 {
-		return failure(fmt.Sprintf("usage: %s <arguments file>: Ansible passes the task's arguments as a JSON file", name))
+		return failure(fmt.Sprintf("usage: %s <arguments file> | -: Ansible passes the task's arguments as a JSON file, "+
+			"the collection's action plugins on stdin", name))
 	}
-	data, err := os.ReadFile(argv[1])
+	source := argv[1]
+	var data []byte
+	var err error
+	if source == "-" {
+		source = "stdin"
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(source)
+	}
 	if err != nil {
-		return failure(fmt.Sprintf("reading module arguments: %v", err))
+		return failure(fmt.Sprintf("reading module arguments from %s: %v", source, err))
 	}
 	var args map[string]any
 	if err := unmarshal(data, &args); err != nil || args == nil {
-		return failure(fmt.Sprintf("module arguments in %s are not a JSON object: %v", argv[1], err))
+		return failure(fmt.Sprintf("module arguments in %s are not a JSON object: %v", source, err))
 	}
 	m := &Module{Name: name}
 	if err := m.readInternal(args); err != nil {

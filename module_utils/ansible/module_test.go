@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -239,6 +240,21 @@ func TestExecutePanicBecomesFailure(t *testing.T) {
 	require.Contains(t, res["msg"], "module testmod crashed: assignment to entry in nil map")
 	require.Contains(t, res["exception"], "goroutine")
 	require.NotContains(t, res["exception"], "hunter22")
+}
+
+func TestExecuteArgumentsOnStdin(t *testing.T) {
+	args := `{"name": "web", "_ansible_check_mode": true, "_ansible_module_name": "gating.containers.testmod"}`
+	var out bytes.Buffer
+	code := executeFrom([]string{"AnsiballZ_testmod", "-"}, strings.NewReader(args), &out, echo)
+	require.Equal(t, 0, code)
+	res := oneObject(t, out.Bytes())
+	require.Equal(t, "web", res["params"].(map[string]any)["Name"])
+	require.Equal(t, true, res["check_mode"])
+
+	out.Reset()
+	code = executeFrom([]string{"AnsiballZ_testmod", "-"}, strings.NewReader(`{"name": `), &out, echo)
+	require.Equal(t, 1, code)
+	require.Contains(t, oneObject(t, out.Bytes())["msg"], "module arguments in stdin are not a JSON object")
 }
 
 func TestExecuteBadInvocation(t *testing.T) {
