@@ -4,13 +4,20 @@ GO ?= go
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := dist/gating-containers-$(VERSION).tar.gz
 # Static, stripped and reproducible: the same source gives the same bytes.
-GOBUILD := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -buildvcs=false -ldflags="-s -w -buildid="
+GOBUILD := CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -buildvcs=false -ldflags="-s -w -buildid="
+MODULES := $(notdir $(wildcard modules/*))
 
 .PHONY: all build collection install test unit smoke docs conformance e2e fuzz integration molecule flow demo lint bench clean
 all: build
 
+# linux/amd64 into plugins/modules (the files Ansible resolves), every other
+# platform into plugins/bin/<os>_<arch>; plugins/bin/SHA256SUMS lists them all
+# for the action plugins, which pick a build per host and cache it there.
 build:
-	$(GOBUILD) -o plugins/modules/ ./modules/...
+	GOARCH=amd64 $(GOBUILD) -o plugins/modules/ ./modules/...
+	GOARCH=arm64 $(GOBUILD) -o plugins/bin/linux_arm64/ ./modules/...
+	cd plugins && sha256sum $(addprefix modules/,$(MODULES)) $(addprefix bin/linux_arm64/,$(MODULES)) > bin/SHA256SUMS.tmp
+	mv plugins/bin/SHA256SUMS.tmp plugins/bin/SHA256SUMS
 
 collection: build
 	@mkdir -p dist
@@ -27,8 +34,9 @@ test: lint unit smoke docs conformance e2e fuzz integration molecule flow
 unit:
 	$(GO) test -race -count=1 ./...
 
-# Every built binary, run the way Ansible runs it.
-smoke: build
+# Every built binary (amd64 and, under qemu-user, arm64), run the way Ansible
+# and the action plugins run it; the tarball carries every build.
+smoke: collection
 	$(GO) test -count=1 -tags smoke ./tests/smoke/
 
 # ansible-doc renders every module and role of the installed collection.
@@ -74,5 +82,5 @@ bench: install
 	tests/bench/run
 
 clean:
-	rm -rf dist tests/output
+	rm -rf dist tests/output plugins/bin
 	find plugins/modules -type f ! -name '*.yml' ! -name '*.py' -delete
