@@ -75,6 +75,8 @@ demo: install
 lint: collection
 	@out=$$(gofmt -l modules module_utils tests); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 	$(GO) vet ./...
+	/usr/bin/python3 -m pyflakes plugins tests/zuul/library
+	/usr/bin/python3 -m pycodestyle --max-line-length=120 plugins tests/zuul/library
 	tests/run-ansible-lint
 
 # Per-task cost of a Go module against ansible.builtin.stat, in one run.
