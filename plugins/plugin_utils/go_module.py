@@ -265,29 +265,28 @@ class ActionModule(NormalAction):
         args = to_bytes(json.dumps(module_args))
 
         res = self._low_level_execute_command(run, sudoable=True, in_data=args)
-        for attempt in (1, 2):
-            status = self._status(res)
-            if status is None:
-                return self._result(res)
-            word, platform = status
-            if platform:
-                self._platform = platform
-            if word == 'unsupported':
-                raise AnsibleActionFail('gating.containers: %s has no build for this host (%s); builds: %s'
-                                        % (name, platform, ', '.join(sorted(hashes))))
-            if word == 'unsafe':
-                self._warn(UNSAFE % (cache, name))
-                raise FastPathUnavailable('unsafe cache directory')
-            if word == 'nosha256sum':
-                raise FastPathUnavailable('the host has no sha256sum to check the cached binary with')
-            if word == 'tampered':
-                self._warn('gating.containers: the cached %s (%s) did not match its sha256 %s: removed, not run, '
-                           'and cached again' % (name, platform, hashes[platform]))
-            if attempt == 2:
-                raise FastPathUnavailable('the module is still missing from the cache after installing it')
-            self._install(cache, quoted, platform, hashes[platform])
-            res = self._low_level_execute_command(run, sudoable=True, in_data=args)
-        raise AssertionError('unreachable')
+        status = self._status(res)
+        if status is None:
+            return self._result(res)
+        word, platform = status
+        self._platform = platform
+        if word == 'unsupported':
+            raise AnsibleActionFail('gating.containers: %s has no build for this host (%s); builds: %s'
+                                    % (name, platform, ', '.join(sorted(hashes))))
+        if word == 'unsafe':
+            self._warn(UNSAFE % (cache, name))
+            raise FastPathUnavailable('unsafe cache directory')
+        if word == 'nosha256sum':
+            raise FastPathUnavailable('the host has no sha256sum to check the cached binary with')
+        if word == 'tampered':
+            self._warn('gating.containers: the cached %s (%s) did not match its sha256 %s: removed, not run, '
+                       'and cached again' % (name, platform, hashes[platform]))
+        self._install(cache, quoted, platform, hashes[platform])
+        res = self._low_level_execute_command(run, sudoable=True, in_data=args)
+        status = self._status(res)
+        if status is None:
+            return self._result(res)
+        raise FastPathUnavailable('after caching the binary the cache said: %s' % status[0])
 
     def _install(self, cache, quoted, platform, digest):
         path = self._build(platform)
