@@ -84,9 +84,9 @@ safe() {
 }'''
 
 # Runs the cached binary when it is there and intact. Prints one marker
-# line instead when the module did not run. $1 and $2 of `uname -sm`.
-_RUN = r'''umask 077
-d={cache}
+# line instead when the module did not run. $1 and $2 of `uname -sm`. The
+# module keeps the shell's umask, as Ansible's normal way does.
+_RUN = r'''d={cache}
 set -- $(uname -sm)
 case "$1/$2" in
 {cases}
