@@ -19,9 +19,10 @@ named by its sha256, and runs it in one round trip:
   its sha256, made read-only and renamed into place; then the task runs.
   Only the two newest builds of each module stay in the cache.
 
-Where this cannot apply - async tasks, ``su`` (which needs a terminal),
-connections that cannot pipe stdin, non-POSIX shells, kept remote files, a
-cache directory that is unsafe or cannot be made, or
+Where this cannot apply - async tasks, ``su`` or a sudo with requiretty
+(they need a terminal), connections that cannot pipe stdin, non-POSIX
+shells, kept remote files, a cache directory that is unsafe or cannot be
+made, or
 ``gating_containers_fast_modules: false`` - the task runs Ansible's normal
 way, with the binary built for the host's architecture.
 """
@@ -72,6 +73,9 @@ FACT_ARCH = {'x86_64': 'linux_amd64', 'aarch64': 'linux_arm64', 'arm64': 'linux_
 DEFAULT_CACHE = '~/.ansible/gating.containers/bin'
 KEEP_VERSIONS = 2  # per module: the build just installed and the newest other one
 MARK = 'gating-fast'
+REQUIRETTY = ('gating.containers: sudo on this host needs a terminal (requiretty), which a command fed on stdin '
+              'cannot have; %s ran the normal way (set gating_containers_fast_modules: false for this host to '
+              'skip the attempt)')
 UNSAFE = ('gating.containers: the module cache %s is not a directory of the remote user that only they can '
           'write; %s ran the normal way')
 
@@ -266,6 +270,9 @@ class ActionModule(NormalAction):
 
         res = self._low_level_execute_command(run, sudoable=True, in_data=args)
         status = self._status(res)
+        if status is None and res.get('rc') and 'must have a tty' in to_text(res.get('stderr', '')):
+            self._warn(REQUIRETTY % name)
+            raise FastPathUnavailable('sudo requires a terminal (requiretty)')
         if status is None:
             return self._result(res)
         word, platform = status
