@@ -6,6 +6,9 @@ TARBALL := dist/gating-containers-$(VERSION).tar.gz
 # Static, stripped and reproducible: the same source gives the same bytes.
 GOBUILD := CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -buildvcs=false -ldflags="-s -w -buildid="
 MODULES := $(notdir $(wildcard modules/*))
+# The Python of the collection and of the tests: the action plugins, the Zuul
+# stand-in's zuul_return, the end-to-end flow's checkers.
+PYTHON := plugins tests/zuul/library tests/e2e/snapshot tests/e2e/no-secrets tests/e2e/summary
 
 .PHONY: all build collection install test unit smoke docs conformance e2e fuzz integration molecule flow demo lint bench clean
 all: build
@@ -41,7 +44,8 @@ smoke: collection
 
 # ansible-doc renders every module and role of the installed collection.
 docs: install
-	@set -e; for m in $$(ls modules); do ansible-doc -t module gating.containers.$$m >/dev/null; echo "ansible-doc $$m: ok"; done
+	@set -e; for m in $(MODULES); do ansible-doc -t module gating.containers.$$m >/dev/null; echo "ansible-doc $$m: ok"; done
+	@set -e; for f in $(basename $(notdir $(wildcard plugins/filter/*.py))); do ansible-doc -t filter gating.containers.$$f >/dev/null; echo "ansible-doc filter $$f: ok"; done
 	@set -e; for r in $$(ls roles); do [ -L roles/$$r ] || { ansible-doc -t role gating.containers.$$r >/dev/null; echo "ansible-doc role $$r: ok"; }; done
 
 # The official OCI distribution-spec suite against the real registry binary.
@@ -75,8 +79,8 @@ demo: install
 lint: collection
 	@out=$$(gofmt -l modules module_utils tests); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 	$(GO) vet ./...
-	/usr/bin/python3 -m pyflakes plugins tests/zuul/library
-	/usr/bin/python3 -m pycodestyle --max-line-length=120 plugins tests/zuul/library
+	/usr/bin/python3 -m pyflakes $(PYTHON)
+	/usr/bin/python3 -m pycodestyle --max-line-length=120 $(PYTHON)
 	tests/run-ansible-lint
 
 # Per-task cost of a Go module against ansible.builtin.stat, in one run.

@@ -54,8 +54,8 @@ type base struct {
 func main() { os.Exit(ansible.Main(run)) }
 
 func run(_ *ansible.Module, p *params) (res ansible.Result, _ error) {
-	if p.Retries < 0 || p.Retries > imagecopy.MaxRetries {
-		return res, fmt.Errorf("retries %d: want 0 to %d", p.Retries, imagecopy.MaxRetries)
+	if err := imagecopy.CheckRetries(p.Retries); err != nil {
+		return res, err
 	}
 	args, err := dockerfile.BuildArgs(p.BuildArgs, os.LookupEnv)
 	if err != nil {

@@ -77,9 +77,10 @@ func options(m *ansible.Module, p *params) ([]imagecopy.Option, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := imagecopy.CheckRetries(p.Retries); err != nil {
+		return nil, err
+	}
 	switch {
-	case p.Retries < 0 || p.Retries > imagecopy.MaxRetries:
-		return nil, fmt.Errorf("retries %d: want 0 to %d", p.Retries, imagecopy.MaxRetries)
 	case p.RetryDelay < 0 || p.RetryDelay > 3600:
 		return nil, fmt.Errorf("retry_delay %g: want 0 to 3600 seconds", p.RetryDelay)
 	case p.Jobs < 1 || p.Jobs > imagecopy.MaxJobs:

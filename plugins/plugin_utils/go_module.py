@@ -59,16 +59,13 @@ PLATFORMS = {
     'linux_arm64': 'bin/linux_arm64/{name}',
 }
 
-# `uname -sm` of a host -> platform.
+# `uname -sm` of a host (or its facts' system and architecture) -> platform.
 UNAME = {
     ('Linux', 'x86_64'): 'linux_amd64',
     ('Linux', 'amd64'): 'linux_amd64',
     ('Linux', 'aarch64'): 'linux_arm64',
     ('Linux', 'arm64'): 'linux_arm64',
 }
-
-# Ansible's ansible_facts.architecture -> platform (Linux hosts only).
-FACT_ARCH = {'x86_64': 'linux_amd64', 'aarch64': 'linux_arm64', 'arm64': 'linux_arm64'}
 
 DEFAULT_CACHE = '~/.ansible/gating.containers/bin'
 KEEP_VERSIONS = 2  # per module: the build just installed and the newest other one
@@ -151,10 +148,15 @@ def read_manifest():
             for line in f:
                 parts = line.split()
                 if len(parts) == 2:
-                    sums[parts[1].lstrip('*')] = parts[0]
+                    sums[parts[1]] = parts[0]
     except OSError as e:
         raise AnsibleActionFail('gating.containers: reading %s: %s (run make build)' % (MANIFEST, e))
     return sums
+
+
+def no_build(name, system_machine):
+    return AnsibleActionFail('gating.containers: %s has no build for this host (%s); builds: %s'
+                             % (name, system_machine, ', '.join(sorted(PLATFORMS))))
 
 
 class FastPathUnavailable(Exception):
@@ -227,10 +229,7 @@ class ActionModule(NormalAction):
 
     def _build(self, platform):
         """The local path of the module's build for a platform."""
-        rel = PLATFORMS.get(platform)
-        if rel is None:
-            raise AnsibleActionFail('gating.containers: no build for %s' % platform)
-        path = os.path.join(PLUGINS, rel.format(name=self._name()))
+        path = os.path.join(PLUGINS, PLATFORMS[platform].format(name=self._name()))
         if not os.path.isfile(path):
             raise AnsibleActionFail('gating.containers: %s has no %s build at %s (run make build)'
                                     % (self._name(), platform, path))
@@ -276,18 +275,14 @@ class ActionModule(NormalAction):
         if status is None:
             return self._result(res)
         word, platform = status
-        self._platform = platform
         if word == 'unsupported':
-            raise AnsibleActionFail('gating.containers: %s has no build for this host (%s); builds: %s'
-                                    % (name, platform, ', '.join(sorted(hashes))))
-        if word == 'unsafe':
-            self._warn(UNSAFE % (cache, name))
-            raise FastPathUnavailable('unsafe cache directory')
-        if word == 'nosha256sum':
-            raise FastPathUnavailable('the host has no sha256sum to check the cached binary with')
+            raise no_build(name, platform)
+        self._platform = platform
         if word == 'tampered':
             self._warn('gating.containers: the cached %s (%s) did not match its sha256 %s: removed, not run, '
                        'and cached again' % (name, platform, hashes[platform]))
+        elif word != 'miss':
+            self._no_cache(word, cache)
         self._install(cache, quoted, platform, hashes[platform])
         res = self._low_level_execute_command(run, sudoable=True, in_data=args)
         status = self._status(res)
@@ -309,13 +304,17 @@ class ActionModule(NormalAction):
                                  keep_after=KEEP_VERSIONS + 1)
         res = self._low_level_execute_command(script, sudoable=True, in_data=data)
         status = self._status(res)
-        if status is None or status[0] not in ('installed', 'unsafe', 'nocache', 'corrupt'):
-            raise FastPathUnavailable('caching the binary failed: rc %s, stdout %r, stderr %r'
-                                      % (res.get('rc'), res.get('stdout', '')[:200], res.get('stderr', '')[:200]))
-        if status[0] == 'unsafe':
-            self._warn(UNSAFE % (cache, self._name()))
+        if status is None:
+            self._no_cache('rc %s, stdout %r, stderr %r' % (
+                res.get('rc'), res.get('stdout', '')[:200], res.get('stderr', '')[:200]), cache)
         if status[0] != 'installed':
-            raise FastPathUnavailable('caching the binary: %s' % status[0])
+            self._no_cache(status[0], cache)
+
+    def _no_cache(self, why, cache):
+        """The cache cannot serve (unsafe, nocache, corrupt, nosha256sum...): the normal way, warning if unsafe."""
+        if why == 'unsafe':
+            self._warn(UNSAFE % (cache, self._name()))
+        raise FastPathUnavailable('the module cache %s: %s' % (cache, why))
 
     @staticmethod
     def _status(res):
@@ -344,15 +343,14 @@ class ActionModule(NormalAction):
     def _host_platform(self, task_vars):
         """The host's platform from its facts, or from uname when there are none."""
         facts = {} if self._task.delegate_to else task_vars.get('ansible_facts') or {}
-        if facts.get('system') == 'Linux' and facts.get('architecture') in FACT_ARCH:
-            return FACT_ARCH[facts['architecture']]
+        platform = UNAME.get((facts.get('system'), facts.get('architecture')))
+        if platform:
+            return platform
         res = self._low_level_execute_command('uname -sm', sudoable=False)
         words = tuple(to_text(res.get('stdout', '')).split())
         if res.get('rc') != 0 or len(words) != 2:
             raise AnsibleActionFail('gating.containers: uname -sm on the host failed: rc %s, %s'
                                     % (res.get('rc'), to_text(res.get('stderr', '')).strip()))
-        platform = UNAME.get(words)
-        if platform is None or platform not in PLATFORMS:
-            raise AnsibleActionFail('gating.containers: %s has no build for this host (%s)'
-                                    % (self._name(), '/'.join(words)))
-        return platform
+        if words not in UNAME:
+            raise no_build(self._name(), '/'.join(words))
+        return UNAME[words]
